@@ -1,0 +1,18 @@
+"""svenfit: multi-condition least-squares fitting with Sven (Singular Value dEsceNt).
+
+Public API
+----------
+least_squares, curve_fit
+    scipy-style fitters over named groups of residuals ("conditions").
+Pointwise
+    A condition given point by point (Jacobian rows built per point with torch.func).
+FitResult
+    scipy's OptimizeResult plus covariance, errors and per-condition diagnostics.
+"""
+
+from .api import curve_fit, least_squares
+from .conditions import Pointwise
+from .result import FitResult
+
+__all__ = ["least_squares", "curve_fit", "Pointwise", "FitResult"]
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The Sven engine: Jacobians, truncated factorisations and the damped iteration."""
