@@ -209,10 +209,13 @@ def _run_sven(problem: Problem, x0_free: torch.Tensor, callback: Callable[..., A
     blocks = {b.name: b.rows for b in problem.blocks}
     outcome = sven.minimize(problem.internal_residual, problem.internal_jacobian, z0, settings, blocks,
                             _callback_adapter(callback, problem), initial=initial)
+    derivative = space.transform.derivative(outcome.z)
+    safe = torch.where(derivative != 0, derivative, torch.ones_like(derivative))
+    fallback = (outcome.residuals, torch.where(derivative != 0, outcome.jacobian / safe, 0.0))
     return assemble(problem, space.transform.to_external(outcome.z), status=outcome.status,
                     message=outcome.message, nfev=outcome.nfev, njev=outcome.njev, nit=outcome.nit,
                     history=outcome.history, method="sven", k=k, rtol=rtol,
-                    elapsed=time.perf_counter() - started, exception=outcome.exception)
+                    elapsed=time.perf_counter() - started, exception=outcome.exception, fallback=fallback)
 
 
 def _run_scipy(problem: Problem, x0_free: torch.Tensor, method: str, callback: Callable[..., Any] | None,

@@ -179,13 +179,24 @@ def _at_bound(x: np.ndarray, lower: np.ndarray, upper: np.ndarray, fixed: np.nda
 
 def assemble(problem: Problem, x_free: torch.Tensor, *, status: int, message: str, nfev: int, njev: int,
              nit: int, history: History, method: str, k: int | None, rtol: float | None,
-             elapsed: float, exception: BaseException | None = None) -> FitResult:
-    """Build the :class:`FitResult` at free external values ``x_free``: residuals, Jacobian, diagnostics."""
+             elapsed: float, exception: BaseException | None = None,
+             fallback: tuple[torch.Tensor, torch.Tensor] | None = None) -> FitResult:
+    """Build the :class:`FitResult` at free external values ``x_free``: residuals, Jacobian, diagnostics.
+
+    ``fallback`` holds robust residuals and their Jacobian with respect to the free parameters at
+    ``x_free``, used when ``fun`` can no longer be evaluated (a fit that ended because it raised).
+    """
     space = problem.space
     x_full = space.full(x_free.detach())
-    r, J_free = problem.jacobian(x_free.detach())
-    r_robust, slope = robust_with_slope(r, problem.loss, problem.f_scale)
-    J_free = slope[:, None] * J_free
+    try:
+        r, J_free = problem.jacobian(x_free.detach())
+        r_robust, slope = robust_with_slope(r, problem.loss, problem.f_scale)
+        J_free = slope[:, None] * J_free
+    except Exception:
+        if fallback is None:
+            raise
+        r = r_robust = fallback[0]
+        J_free = fallback[1]
     free = space.free.cpu().numpy()
     x = space.to_numpy(x_full)
     lower, upper = space.lower.cpu().numpy(), space.upper.cpu().numpy()

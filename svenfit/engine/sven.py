@@ -267,6 +267,9 @@ def minimize(residual: Callable[[torch.Tensor], torch.Tensor],
                     callback(State(nit, z, r, cost, lam, spectrum.rank, counts["nfev"], counts["njev"]))
             # A small ftol reduction is confirmed at the next point by the undamped model (so a step
             # shortened by heavy damping does not end the fit); xtol ends it at once.
+            if termination == 3 and nonfinite and not accept:
+                # The step shrank below xtol only because every longer one was non-finite.
+                raise _Stop(-4)
             pending_ftol = termination == 2 and accept and not at_floor
             floor_step = step_norm if at_floor else None
             if termination is not None and not pending_ftol:
