@@ -67,7 +67,8 @@ class Settings:
 
 @dataclass
 class History:
-    """Per-iteration record of a fit (iteration 0 is the start)."""
+    """Per-iteration record of a fit (iteration 0 is the start); ``gain_ratio`` is actual over predicted
+    reduction of the accepted step."""
 
     conditions: list[str]
     iteration: list[int] = field(default_factory=list)
@@ -76,6 +77,7 @@ class History:
     damping: list[float] = field(default_factory=list)
     rank: list[int] = field(default_factory=list)
     step_norm: list[float] = field(default_factory=list)
+    gain_ratio: list[float] = field(default_factory=list)
     nfev: list[int] = field(default_factory=list)
     time: list[float] = field(default_factory=list)
 
@@ -83,7 +85,7 @@ class History:
         self.chi2 = {name: list(self.chi2.get(name, [])) for name in self.conditions}
 
     def record(self, iteration: int, r: torch.Tensor, blocks: dict[str, slice], damping: float, rank: int,
-               step_norm: float, nfev: int, elapsed: float) -> None:
+               step_norm: float, gain_ratio: float, nfev: int, elapsed: float) -> None:
         squares = (r.detach() ** 2)
         self.iteration.append(iteration)
         self.cost.append(0.5 * float(squares.sum()))
@@ -92,12 +94,14 @@ class History:
         self.damping.append(damping)
         self.rank.append(rank)
         self.step_norm.append(step_norm)
+        self.gain_ratio.append(gain_ratio)
         self.nfev.append(nfev)
         self.time.append(elapsed)
 
     def to_dict(self) -> dict:
         return {"conditions": self.conditions, "iteration": self.iteration, "cost": self.cost,
                 "chi2": self.chi2, "damping": self.damping, "rank": self.rank, "step_norm": self.step_norm,
+                "gain_ratio": self.gain_ratio,
                 "nfev": self.nfev, "time": self.time}
 
     @classmethod
@@ -186,7 +190,7 @@ def minimize(residual: Callable[[torch.Tensor], torch.Tensor],
     nit = 0
     pending_ftol = False
     floor_step: float | None = None
-    history.record(0, r, blocks, float("nan"), 0, 0.0, counts["nfev"], 0.0)
+    history.record(0, r, blocks, float("nan"), 0, 0.0, float("nan"), counts["nfev"], 0.0)
     status, message, error = None, None, None
     try:
         while True:
@@ -258,7 +262,7 @@ def minimize(residual: Callable[[torch.Tensor], torch.Tensor],
                 if cost <= best[3] + floor:
                     best = (z, r, J, cost)
                 nit += 1
-                history.record(nit, r, blocks, lam / s2 if s2 > 0 else 0.0, spectrum.rank, step_norm,
+                history.record(nit, r, blocks, lam / s2 if s2 > 0 else 0.0, spectrum.rank, step_norm, ratio,
                                counts["nfev"], time.perf_counter() - start)
                 if settings.verbose >= 2:
                     print(f"iteration {nit:4d}  cost {cost:.6e}  step {step_norm:.3e}  "
