@@ -89,7 +89,8 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable[..., Any
                   args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
                   callback: Callable[..., Any] | None = None, *, names: Sequence[str] | None = None,
                   weights: Mapping[str, float] | None = None, k: int | None = None, rtol: float | None = None,
-                  damping: str | float = "adaptive", lr: float = 1.0, factorization: str = "auto",
+                  damping: str | float = "adaptive", lr: float = 1.0, acceleration: bool = True,
+                  factorization: str = "auto",
                   max_time: float | None = None, device: str | torch.device | None = None,
                   dtype: torch.dtype = torch.float64) -> FitResult:
     """Minimise ``½ Σ ρ(rᵢ(x)²)`` over named groups of residuals ("conditions") with Sven.
@@ -139,6 +140,9 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable[..., Any
         (``0`` with ``lr`` is plain Sven: every finite step is taken, the best point returned).
     lr : float
         Step length multiplier.
+    acceleration : bool
+        With adaptive damping, add the geodesic-acceleration correction to each step (one extra residual
+        evaluation per trial step); steps whose correction is large are rejected as untrustworthy.
     factorization : {"auto", "dense", "gram", "randomized"}
         How the Jacobian is factorised each step.
     max_time : float, optional
@@ -168,7 +172,8 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable[..., Any
     if method == "sven":
         result = _run_sven(problem, x0_free, callback, sven.Settings(
             ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev, max_time=max_time, k=k, rtol=rtol,
-            damping=damping, lr=lr, factorization=factorization, x_scale=_scale(x_scale, space),
+            damping=damping, lr=lr, acceleration=acceleration, factorization=factorization,
+            x_scale=_scale(x_scale, space),
             verbose=verbose), started, k, rtol)
     else:
         result = _run_scipy(problem, x0_free, method, callback, started, k, rtol, ftol=ftol, xtol=xtol,

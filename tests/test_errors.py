@@ -130,7 +130,7 @@ def test_keyboard_interrupt_returns_the_best_point():
 
     def fun(p):
         calls.append(1)
-        if len(calls) == 6:
+        if len(calls) == 12:
             raise KeyboardInterrupt
         return torch.exp(p) - 2.0
 
