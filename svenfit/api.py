@@ -134,7 +134,8 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable[..., Any
     k : int, optional
         Keep at most ``k`` singular triplets per step.
     rtol : float, optional
-        Drop singular values below ``rtol · σ₁`` (default: the factorisation's noise floor).
+        Drop singular values below ``rtol · σ₁`` (default ``eps · max(m, n)``; for fixed damping with the
+        Gram factorisation, its noise floor ``√(eps · max(m, n))``).
     damping : "adaptive" or float
         Levenberg–Marquardt damping adapted by the gain ratio, or a fixed λ relative to ``σ₁²``
         (``0`` with ``lr`` is plain Sven: every finite step is taken, the best point returned).

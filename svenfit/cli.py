@@ -52,8 +52,8 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import core, hep
-    suites = {"core": core.run, "hep": hep.run}
+    from .bench import core, hep, pinn
+    suites = {"core": core.run, "hep": hep.run, "pinn": pinn.run}
     print(suites[args.suite]())
     return 0
 
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--out", default="svenfit-output")
     fit.set_defaults(run=_fit)
     bench = verbs.add_parser("bench", help="run a benchmark suite and write docs/benchmarks.md")
-    bench.add_argument("suite", choices=["core", "hep"])
+    bench.add_argument("suite", choices=["core", "hep", "pinn"])
     bench.set_defaults(run=_bench)
     args = parser.parse_args(argv)
     return args.run(args)

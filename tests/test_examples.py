@@ -37,3 +37,13 @@ def test_simultaneous_fit():
     comparison = _load("simultaneous_fit")["main"](events=2000)
     assert comparison.agrees()
     assert np.all(np.isfinite(comparison.sven_errors))
+
+
+@pytest.mark.parametrize("name", ["pinn_poisson", "pinn_heat", "pinn_burgers"])
+def test_pinn_examples_run_briefly(name, tmp_path):
+    import subprocess
+    done = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py"), "2", str(tmp_path)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "relative L2 error" in done.stdout
+    assert (tmp_path / "solution.png").stat().st_size > 5000 and (tmp_path / "loss.png").exists()

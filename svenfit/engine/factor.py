@@ -117,15 +117,17 @@ class Spectrum:
         return float(0.5 * torch.sum(b * b * t * (2.0 - t)))
 
 
-def default_rtol(method: str, shape: tuple[int, int], dtype: torch.dtype) -> float:
+def default_rtol(method: str, shape: tuple[int, int], dtype: torch.dtype, damped: bool = False) -> float:
     """Relative singular-value cutoff used when the caller gives none.
 
     For an SVD of J the noise floor is ``eps · max(m, n) · σ₁`` (numpy's ``lstsq`` convention). A Gram
-    matrix holds σ², so its floor in σ is the square root of that.
+    matrix holds σ², so its floor in σ is the square root of that — unless the step is ``damped``: the
+    filter σ/(σ² + λ) then bounds the gain of every direction, noisy ones included, and cutting them at
+    the Gram floor would stall fits (PINNs) that need directions far below it.
     """
     eps = torch.finfo(dtype).eps
     floor = eps * max(shape)
-    return math.sqrt(floor) if method == "gram" else floor
+    return math.sqrt(floor) if method == "gram" and not damped else floor
 
 
 def choose(shape: tuple[int, int], k: int | None, matrix_free: bool) -> str:
@@ -201,7 +203,7 @@ def randomized(op: JacobianOperator, k: int | None, rtol: float, *, power_iterat
 
 
 def factorize(jacobian: torch.Tensor | JacobianOperator, *, method: str = "auto", k: int | None = None,
-              rtol: float | None = None) -> Spectrum:
+              rtol: float | None = None, damped: bool = False) -> Spectrum:
     """Truncated spectrum of a Jacobian by the named (or automatically chosen) factorisation.
 
     Parameters
@@ -214,6 +216,8 @@ def factorize(jacobian: torch.Tensor | JacobianOperator, *, method: str = "auto"
         Keep at most this many singular triplets.
     rtol : float, optional
         Keep only singular values above ``rtol · σ₁``; defaults to the factorisation's noise floor.
+    damped : bool
+        Whether the step will be damped (which sets the default ``rtol``, see :func:`default_rtol`).
     """
     if method not in FACTORIZATIONS:
         raise ValueError(f"factorization must be one of {FACTORIZATIONS}, got {method!r}")
@@ -224,7 +228,7 @@ def factorize(jacobian: torch.Tensor | JacobianOperator, *, method: str = "auto"
     if matrix_free and method != "randomized":
         raise ValueError(f"a matrix-free Jacobian can only use the randomized factorisation, not {method!r}")
     if rtol is None:
-        rtol = default_rtol(method, shape, jacobian.dtype)
+        rtol = default_rtol(method, shape, jacobian.dtype, damped)
     if method == "dense":
         return dense(jacobian, k, rtol)
     if method == "gram":

@@ -210,7 +210,7 @@ def minimize(residual: Callable[[torch.Tensor], torch.Tensor],
                 scale = torch.maximum(scale, torch.linalg.vector_norm(J, dim=0))
             d = 1.0 / scale
             spectrum = factorize(J * d[None, :], method=settings.factorization, k=settings.k,
-                                 rtol=settings.rtol)
+                                 rtol=settings.rtol, damped=settings.adaptive)
             b = spectrum.project(r)
             undamped_gain = spectrum.predicted_reduction(b, 0.0)
             floor = _ROUNDING * cost
