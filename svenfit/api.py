@@ -89,7 +89,7 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable[..., Any
                   args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
                   callback: Callable[..., Any] | None = None, *, names: Sequence[str] | None = None,
                   weights: Mapping[str, float] | None = None, k: int | None = None, rtol: float | None = None,
-                  damping: str | float = "adaptive", lr: float = 1.0, acceleration: bool = True,
+                  damping: str | float = "adaptive", lr: float = 1.0, acceleration: bool = False,
                   factorization: str = "auto",
                   max_time: float | None = None, device: str | torch.device | None = None,
                   dtype: torch.dtype = torch.float64) -> FitResult:
@@ -134,8 +134,8 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable[..., Any
     k : int, optional
         Keep at most ``k`` singular triplets per step.
     rtol : float, optional
-        Drop singular values below ``rtol · σ₁`` (default ``eps · max(m, n)``; for fixed damping with the
-        Gram factorisation, its noise floor ``√(eps · max(m, n))``).
+        Drop singular values below ``rtol · σ₁`` (default ``eps · max(m, n)``; for undamped steps,
+        ``damping=0``, with the Gram factorisation its noise floor ``√(eps · max(m, n))``).
     damping : "adaptive" or float
         Levenberg–Marquardt damping adapted by the gain ratio, or a fixed λ relative to ``σ₁²``
         (``0`` with ``lr`` is plain Sven: every finite step is taken, the best point returned).
@@ -143,7 +143,9 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable[..., Any
         Step length multiplier.
     acceleration : bool
         With adaptive damping, add the geodesic-acceleration correction to each step (one extra residual
-        evaluation per trial step); steps whose correction is large are rejected as untrustworthy.
+        evaluation per trial step; steps whose correction is large are shortened). Worth it on strongly
+        curved problems such as PINNs (on 2-D Poisson it lowers the error reached in 30 s by orders of
+        magnitude); on small fits it costs about twice the evaluations.
     factorization : {"auto", "dense", "gram", "randomized"}
         How the Jacobian is factorised each step.
     max_time : float, optional

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from .engine.factor import FACTORIZATIONS, Spectrum, factorize
-from .engine.sven import _ROUNDING, _TAU
+from .engine.sven import INITIAL_DAMPING, ROUNDING, nielsen_decrease
 
 Residuals = torch.Tensor | Mapping[str, torch.Tensor]
 
@@ -47,7 +47,7 @@ class Sven(torch.optim.Optimizer):
     k : int, optional
         Keep at most this many singular triplets of the Jacobian.
     rtol : float, optional
-        Keep only singular values above ``rtol · σ₁``; defaults to the factorisation's noise floor.
+        Keep only singular values above ``rtol · σ₁``; defaults as in :func:`svenfit.least_squares`.
     damping : float or "adaptive"
         A number fixes λ = ``damping`` · σ₁² on every step (Levenberg–Marquardt in spectral form; 0 is
         undamped). ``"adaptive"`` starts at λ = 1e-3 σ₁² and adapts λ/σ₁² by Nielsen's gain-ratio rule,
@@ -124,7 +124,9 @@ class Sven(torch.optim.Optimizer):
         r = r.detach()
         if not bool(torch.isfinite(J).all()):
             raise ValueError("the Jacobian of the residuals is not finite at the current parameters")
-        spectrum = factorize(J, method=settings["factorization"], k=settings["k"], rtol=settings["rtol"])
+        damped = settings["damping"] == "adaptive" or float(settings["damping"]) > 0
+        spectrum = factorize(J, method=settings["factorization"], k=settings["k"], rtol=settings["rtol"],
+                             damped=damped)
         b = spectrum.project(r)
         cost = 0.5 * r.dot(r)
         state = self.state[self.param_groups[0]["params"][0]]
@@ -169,9 +171,9 @@ class _Trial:
 
 def _adaptive(trial: _Trial, state: dict[str, Any], cost: float, lr: float) -> bool:
     """Nielsen's rule: try steps with growing λ until one lowers the cost; update λ/σ₁² and ν in ``state``."""
-    damping, nu = _clamp(state.get("damping", _TAU)), state.get("nu", 2.0)
+    damping, nu = _clamp(state.get("damping", INITIAL_DAMPING)), state.get("nu", 2.0)
     s2 = trial.spectrum.s_max ** 2
-    floor = _ROUNDING * cost
+    floor = ROUNDING * cost
     accepted = False
     for _ in range(_MAX_TRIES):
         lam = damping * s2
@@ -182,7 +184,7 @@ def _adaptive(trial: _Trial, state: dict[str, Any], cost: float, lr: float) -> b
         judged = predicted > floor
         if math.isfinite(actual) and (actual > 0 if judged else actual >= -floor):
             ratio = actual / predicted if judged else 1.0
-            damping = _clamp(damping * max(1.0 / 3.0, 1.0 - (2.0 * ratio - 1.0) ** 3))
+            damping = _clamp(damping * nielsen_decrease(ratio))
             nu, accepted = 2.0, True
             break
         damping, nu = _clamp(damping * nu), 2.0 * nu

@@ -26,9 +26,9 @@ def _conditioned(seed, m, n, rank, cond):
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**31), m=st.integers(1, 30), n=st.integers(1, 30), data=st.data())
 def test_undamped_step_is_numpy_minimum_norm_lstsq(seed, m, n, data):
-    # Two SVD-based solvers agree to about eps · cond, so the kept spectrum spans at most 1e3.
+    # Two SVD-based solvers agree to about eps · cond² · |x|, so the kept spectrum spans at most 1e2.
     rank = data.draw(st.integers(0, min(m, n)))
-    cond = data.draw(st.floats(1.0, 1e3))
+    cond = data.draw(st.floats(1.0, 1e2))
     A, r = _conditioned(seed, m, n, rank, cond) if rank else (np.zeros((m, n)), np.ones(m))
     spectrum = factorize(torch.as_tensor(A), method="dense")
     step = spectrum.step(spectrum.project(torch.as_tensor(r)), damping=0.0).numpy()

@@ -29,7 +29,7 @@ def test_a_small_pinn_loss_drops_by_four_orders_within_seconds():
     problem = poisson_2d(interior=200, boundary=60, width=16)
     start = 0.5 * sum(float(torch.sum(cond.values(problem.model).detach() ** 2))
                       for cond in problem.conditions(problem.model).values())
-    result = svenfit.least_squares(problem.conditions, problem.model, max_nfev=400)
+    result = svenfit.least_squares(problem.conditions, problem.model, max_nfev=400, acceleration=True)
     assert result.cost < 1e-4 * start
     assert problem.error() < 1e-2
     assert set(result.conditions) == {"pde", "boundary"}

@@ -40,7 +40,7 @@ def _sven_errors(problem: PINNProblem, marks: list[float]) -> tuple[dict[float, 
             errors[pending.pop(0)] = problem.error(snapshot)
 
     result = least_squares(problem.conditions, problem.model, max_time=max(marks), ftol=1e-15, xtol=1e-15,
-                           gtol=1e-15, max_nfev=10**8, callback=callback)
+                           gtol=1e-15, max_nfev=10**8, callback=callback, acceleration=True)
     for mark in pending:  # converged before the mark: the final error stands
         errors[mark] = problem.error()
     return errors, result
@@ -93,7 +93,7 @@ def large_network(seconds: float = 20.0) -> dict:
     problem.model = mlp([2, 64, 64, 48, 48, 1])
     parameters = sum(p.numel() for p in problem.model.parameters())
     result = least_squares(problem.conditions, problem.model, max_time=seconds, ftol=1e-15, xtol=1e-15,
-                           gtol=1e-15, max_nfev=10**8, factorization="gram")
+                           gtol=1e-15, max_nfev=10**8, factorization="gram", acceleration=True)
     steps = max(result.nit, 1)
     return {"parameters": parameters, "iterations": result.nit, "seconds per iteration": result.time / steps,
             "peak RSS MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "error": problem.error()}
@@ -103,7 +103,9 @@ def run(write: bool = True, poisson_seconds: float = 120.0, burgers_seconds: flo
     """Run the PINN suite and return (and write) its Markdown section."""
     marks = [m for m in (10.0, 30.0, 60.0, 120.0) if m <= poisson_seconds]
     poisson_errors, poisson_result = _sven_errors(poisson_2d(), marks)
-    adam_error, adam_steps = _first_order(poisson_2d(), 60.0, lambda p: torch.optim.Adam(p, lr=1e-3), False)
+    adam_error, adam_steps, adam_lr = min(
+        (*_first_order(poisson_2d(), 60.0, lambda p, lr=lr: torch.optim.Adam(p, lr=lr), False), lr)
+        for lr in (1e-3, 1e-2))
     lbfgs_error, lbfgs_steps = _first_order(
         poisson_2d(), 60.0, lambda p: torch.optim.LBFGS(p, lr=1.0, history_size=50, max_iter=20,
                                                         line_search_fn="strong_wolfe"), True)
@@ -119,7 +121,8 @@ def run(write: bool = True, poisson_seconds: float = 120.0, burgers_seconds: flo
                                     capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
     at = lambda errors, marks: [f"{errors[m]:.2e} @ {m:.0f} s" for m in marks]  # noqa: E731
     rows = [["2-D Poisson, 2→64→1 (257 params), 900 + 120 points", *at(poisson_errors, marks[-3:]),
-             f"Adam {adam_error:.2e} ({adam_steps} steps), L-BFGS {lbfgs_error:.2e} ({lbfgs_steps} steps) @ 60 s"],
+             f"Adam {adam_error:.2e} (lr {adam_lr:g}, {adam_steps} steps), L-BFGS {lbfgs_error:.2e} "
+             f"({lbfgs_steps} steps) @ 60 s"],
             ["1+1-D heat, 2→64→1, 900 + 120 points", *at(heat_errors, heat_marks), ""],
             [f"viscous Burgers, 2→20→20→20→1 (921 params), {sizes['pde']} + "
              f"{sizes['initial'] + sizes['boundary']} points", *at(burgers_errors, burgers_marks), ""]]
@@ -128,8 +131,8 @@ def run(write: bool = True, poisson_seconds: float = 120.0, burgers_seconds: flo
         "",
         f"Machine: {machine()}. float64, Sobol collocation points, seeded initialisation; relative L2 error "
         "against the exact (Poisson, heat) or Cole–Hopf (Burgers) solution on a 101-point-per-axis grid "
-        "(101 × 201 for Burgers). Adam (lr 1e-3) and L-BFGS (strong Wolfe, history 50) minimise the same "
-        "½‖r‖² for the same wall time.",
+        "(101 × 201 for Burgers). Sven runs with geodesic acceleration. Adam (the better of lr 1e-3 and 1e-2) "
+        "and L-BFGS (strong Wolfe, history 50) minimise the same ½‖r‖² for the same wall time.",
         "",
         table(["problem", "Sven", "Sven", "Sven", "peers at equal time"], rows),
         "",

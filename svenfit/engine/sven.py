@@ -4,8 +4,10 @@ Each iteration factorises the Jacobian once (:mod:`svenfit.engine.factor`), then
 ``δ = −lr · V diag(s/(s² + λ)) Uᵀ r``; a rejected step costs one residual evaluation, not a new
 factorisation. λ adapts to the gain ratio ρ = actual / predicted reduction (Nielsen's rule). With a
 fixed ``damping`` every finite step is taken (plain Sven for ``damping=0``), and the best point seen is
-what is returned. With adaptive damping each step carries a geodesic-acceleration correction (one extra
-residual evaluation), which lets λ fall much further on curved problems such as PINNs. A step whose cost
+what is returned. With ``acceleration`` (adaptive damping only) each step carries a geodesic-acceleration
+correction (one extra residual evaluation), which lets λ fall much further on strongly curved problems
+such as PINNs; on small, mildly nonlinear fits it roughly doubles the evaluations, so it is off by
+default. A step whose cost
 is not finite is always retried with more damping (or a smaller learning rate), so the parameters never
 become NaN. Stopping tests and status codes follow scipy's ``least_squares``.
 """
@@ -37,9 +39,9 @@ STATUS_MESSAGES = {
 TIME_LIMIT_MESSAGE = "The time limit (max_time) is reached."
 
 # Nielsen's initial damping, relative to the largest squared singular value.
-_TAU = 1e-3
+INITIAL_DAMPING = 1e-3
 # Cost changes below this fraction of the cost are rounding noise.
-_ROUNDING = 64 * np.finfo(float).eps
+ROUNDING = 64 * np.finfo(float).eps
 # Geodesic acceleration: finite-difference probe length along the step, and the largest accepted ratio
 # of the correction to the step.
 _PROBE = 0.1
@@ -61,7 +63,7 @@ class Settings:
     rtol: float | None = None
     damping: str | float = "adaptive"
     lr: float = 1.0
-    acceleration: bool = True
+    acceleration: bool = False
     factorization: str = "auto"
     x_scale: np.ndarray | str | None = None
     verbose: int = 0
@@ -210,15 +212,15 @@ def minimize(residual: Callable[[torch.Tensor], torch.Tensor],
                 scale = torch.maximum(scale, torch.linalg.vector_norm(J, dim=0))
             d = 1.0 / scale
             spectrum = factorize(J * d[None, :], method=settings.factorization, k=settings.k,
-                                 rtol=settings.rtol, damped=settings.adaptive)
+                                 rtol=settings.rtol, damped=settings.adaptive or float(settings.damping) > 0)
             b = spectrum.project(r)
             undamped_gain = spectrum.predicted_reduction(b, 0.0)
-            floor = _ROUNDING * cost
+            floor = ROUNDING * cost
             if pending_ftol and floor < undamped_gain <= settings.ftol * cost:
                 raise _Stop(2)
             s2 = spectrum.s_max ** 2
             if lam is None:
-                lam = _TAU * s2 if settings.adaptive else float(settings.damping) * s2
+                lam = INITIAL_DAMPING * s2 if settings.adaptive else float(settings.damping) * s2
             lr = settings.lr
             nonfinite = 0
             termination, accept, at_floor = None, False, False
@@ -229,8 +231,9 @@ def minimize(residual: Callable[[torch.Tensor], torch.Tensor],
                     counts["nfev"] += 1
                     if curved:
                         # The second-order correction is not small against the step: the linear model
-                        # cannot be trusted this far, so the step counts as a bad one.
-                        lam, nu = lam * nu, 2.0 * nu
+                        # cannot be trusted this far. Shorten the step without counting a failure (the
+                        # cost has not been tried), so λ does not escalate as after a rejected step.
+                        lam *= 2.0
                         if counts["nfev"] >= max_nfev:
                             break
                         continue
@@ -262,7 +265,7 @@ def minimize(residual: Callable[[torch.Tensor], torch.Tensor],
                 accept = (actual > 0 or at_floor) if settings.adaptive else True
                 if settings.adaptive:
                     if accept:
-                        lam *= max(1.0 / 3.0, 1.0 - (2.0 * ratio - 1.0) ** 3)
+                        lam *= nielsen_decrease(ratio)
                         nu = 2.0
                     else:
                         lam, nu = lam * nu, 2.0 * nu
@@ -285,11 +288,11 @@ def minimize(residual: Callable[[torch.Tensor], torch.Tensor],
                           f"damping {lam / s2 if s2 else 0.0:.2e}  rank {spectrum.rank}")
                 if callback is not None:
                     callback(State(nit, z, r, cost, lam, spectrum.rank, counts["nfev"], counts["njev"]))
-            # A small ftol reduction is confirmed at the next point by the undamped model (so a step
-            # shortened by heavy damping does not end the fit); xtol ends it at once.
             if termination == 3 and nonfinite and not accept:
                 # The step shrank below xtol only because every longer one was non-finite.
                 raise _Stop(-4)
+            # A small ftol reduction is confirmed at the next point by the undamped model (so a step
+            # shortened by heavy damping does not end the fit); xtol ends it at once.
             pending_ftol = termination == 2 and accept and not at_floor
             floor_step = step_norm if at_floor else None
             if termination is not None and not pending_ftol:
@@ -316,6 +319,12 @@ def _initial_scale(x_scale: np.ndarray | str | None, J: torch.Tensor) -> torch.T
         norms = torch.linalg.vector_norm(J, dim=0)
         return torch.where(norms > 0, norms, ones)
     return 1.0 / torch.as_tensor(x_scale, dtype=J.dtype, device=J.device).expand(J.shape[1])
+
+
+def nielsen_decrease(ratio: float) -> float:
+    """Nielsen's factor for λ after a step with gain ratio ``ratio > 0``: 1/3 for a perfect model, up to
+    2 for a poor one."""
+    return max(1.0 / 3.0, 1.0 - (2.0 * ratio - 1.0) ** 3)
 
 
 def _accelerated(residual: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, r: torch.Tensor,

@@ -16,7 +16,7 @@ def solve(problem: PINNProblem, seconds: float, out: str | Path | None = None, *
     Tolerances are set to run for the whole budget unless the fit converges to rounding first; other
     ``options`` go to :func:`svenfit.least_squares`.
     """
-    settings = dict(max_time=seconds, ftol=1e-15, xtol=1e-15, gtol=1e-15, max_nfev=10**8)
+    settings = dict(max_time=seconds, ftol=1e-15, xtol=1e-15, gtol=1e-15, max_nfev=10**8, acceleration=True)
     settings.update(options)
     result = least_squares(problem.conditions, problem.model, **settings)
     print(f"{problem.name}: relative L2 error {problem.error():.3e} after {result.time:.1f} s, "
