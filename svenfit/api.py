@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import math
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable
@@ -49,17 +48,14 @@ def _check_options(method: str, jac: Any, ftol: float | None, xtol: float | None
         raise ValueError(f"max_nfev must be positive, got {max_nfev!r}")
 
 
-def _check_start(problem: Problem, r0: torch.Tensor, what: str = "residuals") -> None:
+def _check_residuals(problem: Problem, r0: torch.Tensor) -> None:
     bad = ~torch.isfinite(r0)
-    if what == "residuals":
-        for block in problem.blocks:
-            rows = torch.nonzero(bad[block.rows]).reshape(-1).tolist()
-            if rows:
-                shown = ", ".join(map(str, rows[:10])) + (", …" if len(rows) > 10 else "")
-                raise ValueError(f"condition {block.name!r} has non-finite residuals at x0 in rows [{shown}] "
-                                 f"({len(rows)} of {block.size})")
-    elif bool(bad.any()):
-        raise ValueError("the Jacobian at x0 has non-finite entries; check the derivatives of fun there")
+    for block in problem.blocks:
+        rows = torch.nonzero(bad[block.rows]).reshape(-1).tolist()
+        if rows:
+            shown = ", ".join(map(str, rows[:10])) + (", …" if len(rows) > 10 else "")
+            raise ValueError(f"condition {block.name!r} has non-finite residuals at x0 in rows [{shown}] "
+                             f"({len(rows)} of {block.size})")
 
 
 def _callback_adapter(callback: Callable[..., Any] | None, problem: Problem) -> Callable[[sven.State], None] | None:
@@ -171,7 +167,7 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable[..., Any
     problem = Problem(fun, space, args=tuple(args), kwargs=kwargs, weights=weights, jac=jac, loss=loss,
                       f_scale=f_scale)
     x0_free = space.x0[space.free]
-    _check_start(problem, problem.values(x0_free))
+    _check_residuals(problem, problem.values(x0_free))
     if method == "sven":
         result = _run_sven(problem, x0_free, callback, sven.Settings(
             ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev, max_time=max_time, k=k, rtol=rtol,
@@ -213,7 +209,8 @@ def _run_sven(problem: Problem, x0_free: torch.Tensor, callback: Callable[..., A
                 "without .item(), numpy calls or in-place updates of its inputs; use jac='2-point' for "
                 "numpy code)") if not problem.numpy else ""
         raise RuntimeError(f"the Jacobian could not be computed at x0: {type(error).__name__}: {error}{hint}") from error
-    _check_start(problem, initial[1], what="jacobian")
+    if not bool(torch.isfinite(initial[1]).all()):
+        raise ValueError("the Jacobian at x0 has non-finite entries; check the derivatives of fun there")
     blocks = {b.name: b.rows for b in problem.blocks}
     outcome = sven.minimize(problem.internal_residual, problem.internal_jacobian, z0, settings, blocks,
                             _callback_adapter(callback, problem), initial=initial)

@@ -12,7 +12,7 @@ from scipy import stats
 from scipy.optimize import OptimizeResult
 from torch.func import hessian
 
-from .diagnostics import Analysis, ConditionDiagnostics, analyse
+from .diagnostics import ConditionDiagnostics, analyse
 from .engine.sven import History
 from .losses import robust, robust_with_slope
 from .problem import Problem

@@ -33,10 +33,13 @@ def test_template_fit_small():
     assert comparison.agrees(sigma=0.05, errors=0.02, fval=1e-4 / comparison.minuit_fval)
 
 
-def test_simultaneous_fit():
+def test_simultaneous_fit_shares_parameters_and_agrees_with_minuit():
     comparison = _load("simultaneous_fit")["main"](events=2000)
     assert comparison.agrees()
     assert np.all(np.isfinite(comparison.sven_errors))
+    result = comparison.sven_result
+    assert set(result.conditions) == {"signal region", "control region", "width calibration"}
+    assert abs(sum(c.leverage for c in result.conditions.values()) - result.rank) < 1e-9
 
 
 @pytest.mark.parametrize("name", ["pinn_poisson", "pinn_heat", "pinn_burgers"])

@@ -97,24 +97,6 @@ def test_small_template_fit_agrees_with_minuit():
     assert comparison.agrees(sigma=0.05, errors=0.02, fval=1e-4 / comparison.minuit_fval)
 
 
-def test_simultaneous_fit_shares_parameters_and_agrees_with_minuit():
-    rng = np.random.default_rng(11)
-    signal = BinnedData.from_values(rng.normal(5.0, 0.5, 3000), bins=30, range=(2.0, 8.0))
-    control = BinnedData.from_values(np.concatenate([rng.normal(5.0, 0.5, 400), rng.uniform(2, 8, 2000)]),
-                                     bins=30, range=(2.0, 8.0))
-    shared = Gaussian(mu="mu", sigma="sigma")
-    fit = HEPFit({"signal region": BinnedLikelihood(signal, "n1" * shared),
-                  "control region": BinnedLikelihood(control, "n2" * shared + "nb" * Exponential(slope="k")),
-                  "sigma calibration": Constraint(["sigma"], [0.5], [0.02])},
-                 start=dict(n1=2500, mu=4.8, sigma=0.6, n2=300, nb=1500, k=0.0),
-                 limits=dict(n1=(0, None), n2=(0, None), nb=(0, None), sigma=(0.05, 3)))
-    comparison = fit.compare()
-    assert comparison.agrees()
-    result = comparison.sven_result
-    assert set(result.conditions) == {"signal region", "control region", "sigma calibration"}
-    assert abs(sum(c.leverage for c in result.conditions.values()) - result.rank) < 1e-9
-
-
 def test_hep_fit_input_errors():
     data = _toy()
     with pytest.raises(ValueError, match=r"no start value for parameters \['slope'\]"):
