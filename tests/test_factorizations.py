@@ -50,10 +50,10 @@ def test_fit_of_a_rank_deficient_linear_system_is_the_minimum_norm_solution():
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**31), m=st.integers(2, 60), n=st.integers(2, 60), data=st.data())
 def test_dense_gram_and_randomized_give_the_same_step(seed, m, n, data):
-    # The Gram matrix squares the condition number, so the comparison is at a moderate cond (1e3);
-    # the step then agrees to 1e-9 in float64.
+    # The Gram matrix squares the condition number (its step error grows like eps · cond²), so the
+    # comparison is at a moderate cond (1e2); at 1e3 a drawn case reached 1.3e-9.
     rank = data.draw(st.integers(1, min(m, n)))
-    A, r = _conditioned(seed, m, n, rank, cond=1e3)
+    A, r = _conditioned(seed, m, n, rank, cond=1e2)
     J, r = torch.as_tensor(A), torch.as_tensor(r)
     steps = {}
     for method in ("dense", "gram", "randomized"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 from pathlib import Path
@@ -14,7 +15,6 @@ HEADER = "# Benchmarks\n\nWritten by `svenfit bench`; each section is replaced w
 
 def machine() -> str:
     """A one-line description of the machine the figures were measured on."""
-    import os
     return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs, "
             f"torch {torch.__version__} ({torch.get_num_threads()} threads), Python {platform.python_version()}")
 

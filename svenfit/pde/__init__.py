@@ -1,0 +1,1 @@
+"""PDEs and PINNs: derivatives, collocation sampling, condition builders, standard problems, plots."""
