@@ -41,6 +41,15 @@ class Block:
         return self.stop - self.start
 
 
+def _as_conditions(out: Any) -> dict[str, Any]:
+    """``fun``'s output as an ordered mapping name -> value (a plain vector is one condition)."""
+    if isinstance(out, Mapping):
+        if not out:
+            raise ValueError("fun returned an empty mapping of conditions")
+        return {str(name): value for name, value in out.items()}
+    return {SINGLE: out}
+
+
 class Problem:
     """The residual system ``r(x)`` of a fit, with its Jacobian.
 
@@ -70,10 +79,10 @@ class Problem:
         self.numpy = jac != "autograd"
         self.weights_given = dict(weights or {})
         try:
-            first = self._call(space.x0)
+            first = self._invoke(space.x0)
         except Exception as error:
             raise RuntimeError(f"fun raised {type(error).__name__} when evaluated at x0: {error}") from error
-        self.blocks = self._layout(first)
+        self.blocks = self._layout(_as_conditions(first))
         unknown = sorted(set(self.weights_given) - {b.name for b in self.blocks})
         if unknown:
             raise ValueError(f"weights name unknown conditions {unknown}; the conditions are "
@@ -93,17 +102,15 @@ class Problem:
         """Number of residual rows."""
         return self.blocks[-1].stop
 
+    def _invoke(self, x_full: torch.Tensor) -> Any:
+        """What ``fun`` returns at ``x_full``."""
+        if self.numpy:
+            return self.fun(self.space.to_numpy(x_full), *self.args, **self.kwargs)
+        return self.fun(self.space.argument(x_full), *self.args, **self.kwargs)
+
     def _call(self, x_full: torch.Tensor) -> dict[str, Any]:
         """``fun`` at ``x_full``, its output as an ordered mapping name -> value."""
-        if self.numpy:
-            out = self.fun(self.space.to_numpy(x_full), *self.args, **self.kwargs)
-        else:
-            out = self.fun(self.space.argument(x_full), *self.args, **self.kwargs)
-        if isinstance(out, Mapping):
-            if not out:
-                raise ValueError("fun returned an empty mapping of conditions")
-            return {str(name): value for name, value in out.items()}
-        return {SINGLE: out}
+        return _as_conditions(self._invoke(x_full))
 
     def _rows(self, name: str, value: Any) -> torch.Tensor | Pointwise:
         """A condition's value checked and converted to a 1-D tensor (or kept as Pointwise)."""

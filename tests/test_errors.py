@@ -46,7 +46,7 @@ def test_names_of_the_wrong_length():
 
 
 def test_empty_condition_mapping():
-    with pytest.raises(RuntimeError, match="fun returned an empty mapping of conditions"):
+    with pytest.raises(ValueError, match="fun returned an empty mapping of conditions"):
         svenfit.least_squares(lambda p: {}, [0.0, 0.0])
 
 
