@@ -75,7 +75,8 @@ PARAMETER_HEADER = ["#", "parameter", "value", "error", "flags", "determined by"
 CONDITION_HEADER = ["condition", "rows", "chi2", "leverage", "ndof", "chi2/ndof", "p-value", "max|r|"]
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def text_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Aligned text lines: the header, a rule, then the rows."""
     widths = [max(len(header[j]), *(len(row[j]) for row in rows)) for j in range(len(header))]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     return [line(header), line(["─" * w for w in widths])] + [line(row) for row in rows]
@@ -83,10 +84,10 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def text_report(result: "FitResult") -> str:
     """A plain-text report: summary, parameters, conditions, unconstrained and weakest directions."""
-    lines = summary_lines(result) + [""] + _table(PARAMETER_HEADER, parameter_rows(result))
+    lines = summary_lines(result) + [""] + text_table(PARAMETER_HEADER, parameter_rows(result))
     if len(result.names) > MAX_ROWS:
         lines.append(f"… {len(result.names) - MAX_ROWS} more parameters")
-    lines += [""] + _table(CONDITION_HEADER, condition_rows(result)) + [""]
+    lines += [""] + text_table(CONDITION_HEADER, condition_rows(result)) + [""]
     lines.append("unconstrained directions: " + ("none" if not result.unconstrained else ""))
     lines += [f"  {d}" for d in result.unconstrained]
     if result.weakest:
@@ -95,7 +96,8 @@ def text_report(result: "FitResult") -> str:
     return "\n".join(lines)
 
 
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
+def html_table(header: list[str], rows: list[list[str]]) -> str:
+    """An HTML table with escaped cells."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -106,8 +108,8 @@ def html_report(result: "FitResult") -> str:
     colour = "#2e7d32" if result.success else "#c62828"
     summary = "<br>".join(html.escape(line) for line in summary_lines(result))
     parts = [f"<div><p style='border-left:4px solid {colour};padding-left:6px'>{summary}</p>",
-             _html_table(PARAMETER_HEADER, parameter_rows(result)),
-             _html_table(CONDITION_HEADER, condition_rows(result))]
+             html_table(PARAMETER_HEADER, parameter_rows(result)),
+             html_table(CONDITION_HEADER, condition_rows(result))]
     if result.unconstrained:
         parts.append("<p>Unconstrained: " + "; ".join(html.escape(d) for d in result.unconstrained) + "</p>")
     return "".join(parts) + "</div>"

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import torch
 from iminuit import Minuit
+from iminuit.util import describe
 
 from ..api import least_squares
+from ..report import html_table, text_table
 from ..result import FitResult
 from .terms import Term
 
@@ -76,7 +78,7 @@ class HEPFit:
         total = costs[0]
         for c in costs[1:]:
             total = total + c
-        m = Minuit(total, **{name: self.start[name] for name in total._parameters})
+        m = Minuit(total, **{name: self.start[name] for name in describe(total)})
         for name, (low, high) in self.limits.items():
             m.limits[name] = (low, high)
         for name in self.fixed:
@@ -165,17 +167,11 @@ class Comparison:
                 f"(0.01σ, 2% errors, 1e-6 fval): {'yes' if self.agrees() else 'NO'}"]
 
     def __str__(self) -> str:
-        rows = [self.HEADER] + self.rows()
-        widths = [max(len(r[j]) for r in rows) for j in range(len(self.HEADER))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-        lines.insert(1, "  ".join("─" * w for w in widths))
-        return "\n".join(self.summary() + [""] + lines)
+        return "\n".join(self.summary() + [""] + text_table(self.HEADER, self.rows()))
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in self.HEADER)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in self.rows())
         summary = "<br>".join(html.escape(line) for line in self.summary())
-        return f"<div><p>{summary}</p><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        return f"<div><p>{summary}</p>{html_table(self.HEADER, self.rows())}</div>"
 
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("sven_result", "minuit")}
